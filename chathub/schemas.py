@@ -1,0 +1,78 @@
+"""Schemas shared by every resource: the base schema, the error envelope, pagination."""
+from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
+
+PAGE_SIZE_MAX = 100
+
+
+class BaseSchema(Schema):
+    """Unknown fields are ignored (API.md); everything else is validated."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+class ErrorSchema(Schema):
+    """The error envelope every failure answers with."""
+
+    success = fields.Boolean(metadata={"example": False})
+    error = fields.String(metadata={"description": "Human-readable message"})
+    code = fields.String(metadata={"example": "VALIDATION_ERROR"})
+    details = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+class MessageSchema(BaseSchema):
+    """`{success, message}` for operations with nothing else to return."""
+
+    success = fields.Boolean()
+    ok = fields.Boolean()
+    message = fields.String()
+
+
+class PageQuerySchema(BaseSchema):
+    """`page` (1-based) and `page_size` (default 20, max 100); `per_page` is a synonym (001)."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    page_size = fields.Integer(load_default=None, validate=validate.Range(min=1, max=PAGE_SIZE_MAX))
+    per_page = fields.Integer(load_default=None, validate=validate.Range(min=1, max=PAGE_SIZE_MAX))
+
+    DEFAULT_PAGE_SIZE = 20
+
+    @pre_load
+    def _strip_empty(self, data, **kwargs):
+        return {k: v for k, v in data.items() if v != ""} if hasattr(data, "items") else data
+
+
+class PaginationSchema(Schema):
+    """Where a page sits in the whole list."""
+
+    page = fields.Integer()
+    page_size = fields.Integer()
+    total = fields.Integer()
+    total_pages = fields.Integer()
+    has_next = fields.Boolean()
+    has_prev = fields.Boolean()
+
+
+def page_size_of(args, default=PageQuerySchema.DEFAULT_PAGE_SIZE):
+    """The requested page size: page_size, else per_page, else `default`."""
+    return args.get("page_size") or args.get("per_page") or default
+
+
+def paged_schema(item_schema, name):
+    """A `{success, data: {items, pagination}, message}` schema for a list of `item_schema`."""
+    page = Schema.from_dict(
+        {"items": fields.List(fields.Nested(item_schema)), "pagination": fields.Nested(PaginationSchema)},
+        name=f"{name}Page",
+    )
+    return Schema.from_dict(
+        {"success": fields.Boolean(), "data": fields.Nested(page), "message": fields.String()},
+        name=f"{name}PageEnvelope",
+    )
+
+
+def data_schema(inner, name, many=False):
+    """A `{success, data, message}` schema wrapping `inner`."""
+    return Schema.from_dict(
+        {"success": fields.Boolean(), "data": fields.Nested(inner, many=many), "message": fields.String()},
+        name=name,
+    )

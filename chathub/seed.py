@@ -1,0 +1,12 @@
+"""Idempotent seed data: the first admin now; providers and models are added by the catalog."""
+from chathub.users.service import ensure_admin
+
+SEEDERS = []
+
+
+def seed_all():
+    """Run every seeder; yields a line describing what each did."""
+    admin = ensure_admin()
+    yield f"admin: {'created ' + admin.username if admin else 'already present'}"
+    for seeder in SEEDERS:
+        yield seeder()

@@ -20,6 +20,8 @@ accesslog = "-"
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss'
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL") or "info"
+# gunicorn's control socket defaults to one path per user; several instances on one machine each get their own.
+control_socket = f"/tmp/chathub-gunicorn-{bind.rsplit(':', 1)[1]}.ctl"
 def when_ready(server):
     """Set TCP_NODELAY on every listening socket so small SSE writes are not delayed."""
     for listener in server.LISTENERS:

@@ -20,12 +20,14 @@ BLUEPRINT_MODULES = (
 
 def create_app(config=None):
     """Build the application. `config` is an environment name or a dict of overrides."""
+    from chathub.blueprint import BoundedIntConverter
     from chathub.config import INSTANCE_DIR, load_config
 
     name, overrides = (config, None) if isinstance(config, str) else (None, config)
     if overrides and "CHATHUB_ENV" in overrides:
         name = overrides["CHATHUB_ENV"]
     app = Flask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=False)
+    app.url_map.converters["int"] = BoundedIntConverter
     app.config.from_mapping(load_config(name, overrides))
     app.json.sort_keys = False
     prepare_settings(app)
@@ -92,7 +94,10 @@ def register_blueprints(app):
         module = importlib.import_module(module_name)
         api.register_blueprint(module.blp)
     app.register_blueprint(docs_assets)
-    limiter.exempt(docs_assets)
+    # Health probes and the documentation are never rate limited.
+    for name in ("health", "api-docs", "docs_assets"):
+        if name in app.blueprints:
+            limiter.exempt(app.blueprints[name])
 
 
 def register_error_handlers(app):

@@ -1,7 +1,15 @@
-"""ChatHub's flask-smorest Blueprint: validation failures are 400 (not 422), documented with our envelope."""
+"""ChatHub's flask-smorest Blueprint: validation failures are 400 (not 422), a required JSON body must be a
+JSON object, and ids in paths fit the database's integer column."""
+from functools import wraps
+
+from flask import request
 from flask_smorest import Blueprint as SmorestBlueprint
-from flask_smorest.arguments import ArgumentsMixin
 from webargs.flaskparser import FlaskParser
+from werkzeug.routing import IntegerConverter
+
+from chathub.errors import ApiError
+
+INT_MAX = 2**31 - 1  # PostgreSQL INTEGER; larger ids cannot exist, so they are plain 404s
 
 
 class ChatHubParser(FlaskParser):
@@ -10,34 +18,36 @@ class ChatHubParser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400
 
 
+class BoundedIntConverter(IntegerConverter):
+    """`<int:id>` that only matches ids a table can hold (no overflow errors deeper down)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", INT_MAX)
+        super().__init__(map, *args, **kwargs)
+
+
+def require_json_object(view):
+    """Refuse a request whose body is missing, not JSON, or not a JSON object, with a 400 envelope."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            message = "Malformed JSON body" if request.get_data(cache=True) else "A JSON object body is required"
+            raise ApiError(400, "VALIDATION_ERROR", message, {"_body": [message]})
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
 class Blueprint(SmorestBlueprint):
-    """A resource blueprint; `doc_errors` documents the error envelope for the given statuses."""
+    """A resource blueprint."""
 
     ARGUMENTS_PARSER = ChatHubParser()
 
-    def doc_errors(self, *statuses):
-        """Decorator: document these error statuses with the envelope schema."""
-        from chathub.schemas import ErrorSchema
-
-        def decorator(func):
-            for status in statuses:
-                func = self.alt_response(status, schema=ErrorSchema, description=STATUS_TEXT.get(status, "Error"))(func)
-            return func
-
-        return decorator
-
-
-STATUS_TEXT = {
-    400: "Invalid input (VALIDATION_ERROR) or a rule refused it",
-    401: "Not signed in, or the token is invalid, expired or revoked",
-    403: "Signed in but not allowed (FORBIDDEN, ACCOUNT_DISABLED)",
-    404: "Not found (or not yours)",
-    409: "Conflicts with existing data",
-    413: "Body too large",
-    429: "Rate limited (RATE_LIMITED); see Retry-After",
-    502: "The upstream model provider failed (AI_API_ERROR)",
-    503: "A required service is unavailable",
-    504: "The upstream model provider timed out (UPSTREAM_TIMEOUT)",
-}
-
-__all__ = ["Blueprint", "ArgumentsMixin"]
+    def arguments(self, schema, *, location="json", required=True, **kwargs):
+        """flask-smorest's `arguments`; a required JSON body must be present and be an object."""
+        decorator = super().arguments(schema, location=location, required=required, **kwargs)
+        if location != "json" or not required:
+            return decorator
+        return lambda view: require_json_object(decorator(view))

@@ -71,7 +71,7 @@ class BaseConfig:
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_SWALLOW_ERRORS = env_bool("RATELIMIT_SWALLOW_ERRORS", True)
-    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = env_bool("RATELIMIT_IN_MEMORY_FALLBACK", True)
 
     CORS_ORIGINS = env("CORS_ORIGINS", "http://localhost:5173,http://127.0.0.1:5173")
     PORT = env_int("PORT", 5001)
@@ -89,6 +89,14 @@ class BaseConfig:
     UPSTREAM_CONNECT_TIMEOUT = env_float("UPSTREAM_CONNECT_TIMEOUT", 10.0)
     UPSTREAM_READ_TIMEOUT = env_float("UPSTREAM_READ_TIMEOUT", 120.0)
     CHATHUB_ALLOW_PRIVATE_UPSTREAMS = env_bool("CHATHUB_ALLOW_PRIVATE_UPSTREAMS", True)
+    # Server keys from the environment (000), used when a user has no key of their own for a provider.
+    OPENAI_API_KEY = env("OPENAI_API_KEY", "")
+    OPENROUTER_API_KEY = env("OPENROUTER_API_KEY", "")
+    SILICONFLOW_API_KEY = env("SILICONFLOW_API_KEY", "")
+    DEEPSEEK_API_KEY = env("DEEPSEEK_API_KEY", "")
+    OLLAMA_BASE_URL = env("OLLAMA_BASE_URL", "")
+    # Whether every user (not only admins) may chat with the server keys above.
+    CHATHUB_SHARE_SERVER_KEYS = env_bool("CHATHUB_SHARE_SERVER_KEYS", True)
 
     API_TITLE = "ChatHub API"
     API_VERSION = "1.0.0"
@@ -112,11 +120,16 @@ class TestingConfig(BaseConfig):
     CHATHUB_ENV = "testing"
     TESTING = True
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
-    SQLALCHEMY_DATABASE_URI = env("TEST_DATABASE_URL", "sqlite:///:memory:")
+    SQLALCHEMY_DATABASE_URI = env("TEST_DATABASE_URL") or env("DATABASE_URL", "sqlite:///:memory:")
     RATELIMIT_DEFAULT = "10000 per minute"
     RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_SWALLOW_ERRORS = False
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = False
     CHATHUB_DEMO_TOKEN = ""
     CHATHUB_ALLOW_REGISTRATION = True
+    # The developer's own provider keys never leak into tests.
+    OPENAI_API_KEY = OPENROUTER_API_KEY = SILICONFLOW_API_KEY = DEEPSEEK_API_KEY = OLLAMA_BASE_URL = ""
+    CHATHUB_ALLOW_PRIVATE_UPSTREAMS = True
 
 
 class ProductionConfig(BaseConfig):

@@ -1,6 +1,8 @@
 """Schemas shared by every resource: the base schema, the error envelope, pagination."""
 from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 
+from chathub.timeutil import iso
+
 PAGE_SIZE_MAX = 100
 
 
@@ -9,6 +11,13 @@ class BaseSchema(Schema):
 
     class Meta:
         unknown = EXCLUDE
+
+
+class UtcDateTime(fields.DateTime):
+    """A stored naive-UTC datetime written as ISO 8601 with `Z` (`2024-01-01T12:00:00Z`)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return iso(value)
 
 
 class ErrorSchema(Schema):

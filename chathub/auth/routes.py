@@ -159,7 +159,7 @@ class Session(MethodView):
 class Refresh(MethodView):
     """Exchange a refresh token for a new access token."""
 
-    @blp.arguments(RefreshSchema)
+    @blp.arguments(RefreshSchema, required=False)
     @blp.response(200, RefreshResponseSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
     def post(self, data):
@@ -188,7 +188,7 @@ class Logout(MethodView):
     """Sign out: the token stops working everywhere at once."""
 
     @auth_required
-    @blp.arguments(RefreshSchema)
+    @blp.arguments(RefreshSchema, required=False)
     @blp.response(200, MessageSchema)
     def post(self, data):
         """Revoke the current token (and a refresh token given in the body) and clear the cookies."""

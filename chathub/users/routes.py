@@ -96,7 +96,7 @@ class ResetPassword(MethodView):
     """Admin password reset."""
 
     @admin_required
-    @blp.arguments(ResetPasswordSchema)
+    @blp.arguments(ResetPasswordSchema, required=False)
     @blp.response(200, PasswordResetResultSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, data, user_id):

@@ -1,13 +1,13 @@
 """Schemas for accounts: what a user looks like on the wire and what may be changed."""
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from chathub.schemas import BaseSchema, PageQuerySchema, data_schema, paged_schema
+from chathub.schemas import UtcDateTime, BaseSchema, PageQuerySchema, data_schema, paged_schema
 from chathub.users.models import ROLES
 
-USERNAME = validate.And(
+USERNAME = [
     validate.Length(min=3, max=50),
-    validate.Regexp(r"^[\w.\-]+$", error="Only letters, digits, '.', '_' and '-'"),
-)
+    validate.Regexp(r"^[A-Za-z0-9_.\-]+$", error="Only letters, digits, '.', '_' and '-'"),
+]
 PASSWORD = validate.Length(min=8, max=128)
 EMAIL_LENGTH = validate.Length(max=255)
 
@@ -23,10 +23,10 @@ class UserSchema(BaseSchema):
     is_active = fields.Boolean()
     model_preference = fields.String(allow_none=True)
     disabled_reason = fields.String(allow_none=True)
-    last_login_at = fields.DateTime(format="iso", allow_none=True)
-    deleted_at = fields.DateTime(format="iso", allow_none=True)
-    created_at = fields.DateTime(format="iso")
-    updated_at = fields.DateTime(format="iso")
+    last_login_at = UtcDateTime(allow_none=True)
+    deleted_at = UtcDateTime(allow_none=True)
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
 
 
 class UserListQuerySchema(PageQuerySchema):

@@ -27,9 +27,13 @@ class ServedChatHub:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ,
-            "CHATHUB_ENV": "testing",
+            # development reads every setting from the environment (testing pins some)
+            "CHATHUB_ENV": "development",
             "DATABASE_URL": database_url,
-            "TEST_DATABASE_URL": database_url,
+            "RATELIMIT_DEFAULT": "10000 per minute",
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+            "CHATHUB_DEMO_TOKEN": "",
             "PORT": str(self.port),
             "HOST": "127.0.0.1",
             "WEB_CONCURRENCY": str(workers),

@@ -29,6 +29,11 @@ seed: migrate
 run: seed
 	$(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
 
+# Two instances (WEB_CONCURRENCY gevent workers each, ports 5001 and 5002) on PostgreSQL + Redis: bench/cluster.sh
+.PHONY: run-scaled
+run-scaled: venv
+	bash bench/cluster.sh
+
 test: dev-deps
 	PYTHON=$(PY) bash tests/support/run_suite.sh
 

@@ -1,6 +1,10 @@
 """gunicorn settings: gevent workers for long-lived streams, bound to loopback by default."""
+import logging
 import os
+import signal
 import socket
+import sys
+import time
 
 from dotenv import load_dotenv
 
@@ -22,6 +26,8 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL") or "info"
 # gunicorn's control socket defaults to one path per user; several instances on one machine each get their own.
 control_socket = f"/tmp/chathub-gunicorn-{bind.rsplit(':', 1)[1]}.ctl"
+
+
 def when_ready(server):
     """Set TCP_NODELAY on every listening socket so small SSE writes are not delayed."""
     for listener in server.LISTENERS:
@@ -29,3 +35,61 @@ def when_ready(server):
             listener.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
             pass
+
+
+# ChatHub's own warnings (and Flask-Limiter's, e.g. "Rate limit storage unreachable") go to the error log.
+_handler = logging.StreamHandler(sys.stderr)
+_handler.setFormatter(logging.Formatter("%(asctime)s [%(process)d] [%(levelname)s] %(name)s: %(message)s",
+                                        "[%Y-%m-%d %H:%M:%S %z]"))
+_handler.setLevel(loglevel.upper())
+for _name in ("chathub", "flask-limiter"):
+    logging.getLogger(_name).addHandler(_handler)
+    logging.getLogger(_name).propagate = False
+
+
+def stop_generations(timeout):
+    """Stop this worker's running generations and wait until each has stored its partial reply."""
+    if "chathub.chat.generations" not in sys.modules:  # the master, or a worker that never chatted
+        return 0
+    from chathub.chat.generations import stop_all_generations
+
+    return stop_all_generations("shutdown", timeout=timeout)
+
+
+def drain_generations(worker):
+    """A stopping worker: let running replies finish for the grace period minus the time needed to store
+    the rest, then stop those (stored as failed, SERVER_SHUTDOWN) before gunicorn kills the worker."""
+    import gevent
+
+    deadline = time.monotonic() + max(0.0, graceful_timeout - SHUTDOWN_STORE_SECONDS)
+    generations = sys.modules.get("chathub.chat.generations")
+    while generations is not None and generations.running() and time.monotonic() < deadline:
+        gevent.sleep(0.2)
+    count = stop_generations(SHUTDOWN_STORE_SECONDS * 0.8)
+    if count:
+        worker.log.warning("stopped %d running generation(s) at shutdown; partial replies stored", count)
+
+
+SHUTDOWN_STORE_SECONDS = max(1.0, min(5.0, graceful_timeout / 2))
+
+
+def post_worker_init(worker):
+    """On SIGTERM, stop running generations within the grace period (gunicorn itself only waits)."""
+    import gevent
+
+    def handle_term(sig, frame):
+        worker.handle_exit(sig, frame)
+        gevent.spawn(drain_generations, worker)
+
+    signal.signal(signal.SIGTERM, handle_term)
+    signal.siginterrupt(signal.SIGTERM, False)
+
+
+def worker_int(worker):
+    """SIGINT/SIGQUIT (quick shutdown): stop and store running generations at once."""
+    stop_generations(SHUTDOWN_STORE_SECONDS * 0.8)
+
+
+def worker_exit(server, worker):
+    """Whatever is still running when a worker exits is stopped and stored (the master has none)."""
+    stop_generations(SHUTDOWN_STORE_SECONDS * 0.8)

@@ -15,6 +15,14 @@ BLUEPRINT_MODULES = (
     "chathub.auth",
     "chathub.users",
     "chathub.admin",
+    "chathub.conversations",
+    "chathub.chat",
+    "chathub.catalog",
+    "chathub.keys",
+    "chathub.presets",
+    "chathub.config_api",
+    "chathub.cloud",
+    "chathub.stats",
 )
 
 
@@ -102,8 +110,10 @@ def register_blueprints(app):
 
 def register_error_handlers(app):
     """Every error becomes the envelope."""
+    from chathub.blueprint import refuse_nul_in_path
     from chathub.errors import register_error_handlers as register
 
+    app.before_request(refuse_nul_in_path)
     register(app)
 
 

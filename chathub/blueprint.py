@@ -5,6 +5,7 @@ from functools import wraps
 from flask import request
 from flask_smorest import Blueprint as SmorestBlueprint
 from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter
 
 from chathub.errors import ApiError
@@ -12,10 +13,50 @@ from chathub.errors import ApiError
 INT_MAX = 2**31 - 1  # PostgreSQL INTEGER; larger ids cannot exist, so they are plain 404s
 
 
+UNSTORABLE = "Contains a lone surrogate escape, which cannot be stored as text"
+
+
+def storable(value, path, problems):
+    """`value` with NUL characters removed from every string (no database stores them in text);
+    strings holding lone surrogates are recorded in `problems` under their dotted path."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            value = value.replace("\x00", "")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            problems[path or "_body"] = [UNSTORABLE]
+        return value
+    if isinstance(value, dict):
+        return {key: storable(item, f"{path}.{key}" if path else str(key), problems) for key, item in value.items()}
+    if isinstance(value, list):
+        return [storable(item, f"{path}.{index}" if path else str(index), problems) for index, item in enumerate(value)]
+    return value
+
+
 class ChatHubParser(FlaskParser):
-    """webargs parser whose validation status is 400 VALIDATION_ERROR."""
+    """webargs parser: validation failures are 400 VALIDATION_ERROR, and text is always storable
+    (NUL characters dropped from JSON strings and query arguments; lone surrogates refused)."""
 
     DEFAULT_VALIDATION_STATUS = 400
+
+    def load_json(self, req, schema):
+        """The JSON body with unstorable text handled (see `storable`)."""
+        data = super().load_json(req, schema)
+        problems = {}
+        data = storable(data, "", problems)
+        if problems:
+            raise ApiError(400, "VALIDATION_ERROR", f"Invalid text in: {', '.join(sorted(problems))}", problems)
+        return data
+
+    def load_querystring(self, req, schema):
+        """Query arguments with NUL characters dropped, like JSON text."""
+        if not any("\x00" in key or "\x00" in value for key, value in req.args.items(multi=True)):
+            return super().load_querystring(req, schema)
+        cleaned = MultiDict(
+            (key.replace("\x00", ""), value.replace("\x00", "")) for key, value in req.args.items(multi=True)
+        )
+        return self._makeproxy(cleaned, schema)
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -24,6 +65,12 @@ class BoundedIntConverter(IntegerConverter):
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", INT_MAX)
         super().__init__(map, *args, **kwargs)
+
+
+def refuse_nul_in_path():
+    """before_request: a NUL in the path can match no stored id (and PostgreSQL refuses it): 404."""
+    if "\x00" in request.path:
+        raise ApiError(404, "NOT_FOUND", "Resource not found")
 
 
 def require_json_object(view):

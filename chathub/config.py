@@ -72,6 +72,9 @@ class BaseConfig:
     RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_SWALLOW_ERRORS = env_bool("RATELIMIT_SWALLOW_ERRORS", True)
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = env_bool("RATELIMIT_IN_MEMORY_FALLBACK", True)
+    # Redis shared by every worker and instance: running generations' events and stop requests
+    # (resume and stop work whichever worker a client reaches). Empty: generations stay in-process.
+    REDIS_URL = env("REDIS_URL", "")
 
     CORS_ORIGINS = env("CORS_ORIGINS", "http://localhost:5173,http://127.0.0.1:5173")
     PORT = env_int("PORT", 5001)
@@ -97,6 +100,20 @@ class BaseConfig:
     OLLAMA_BASE_URL = env("OLLAMA_BASE_URL", "")
     # Whether every user (not only admins) may chat with the server keys above.
     CHATHUB_SHARE_SERVER_KEYS = env_bool("CHATHUB_SHARE_SERVER_KEYS", True)
+
+    # Chat defaults (an admin can override both at runtime via /api/config).
+    CHATHUB_DEFAULT_MODEL = env("CHATHUB_DEFAULT_MODEL", "")
+    CHATHUB_DEFAULT_MAX_HISTORY = env_int("CHATHUB_DEFAULT_MAX_HISTORY", 20)
+    # Chat generations: a disconnect stops the generation (true) or lets it finish and be stored (false);
+    # seconds between partial-reply flushes to the database; bounds on one generation.
+    CHATHUB_ABORT_ON_DISCONNECT = env_bool("CHATHUB_ABORT_ON_DISCONNECT", False)
+    CHATHUB_FLUSH_INTERVAL = env_float("CHATHUB_FLUSH_INTERVAL", 1.0)
+    CHATHUB_MAX_GENERATION_SECONDS = env_float("CHATHUB_MAX_GENERATION_SECONDS", 600.0)
+    CHATHUB_MAX_GENERATION_CHARS = env_int("CHATHUB_MAX_GENERATION_CHARS", 200_000)
+    # Character covers and card files (stored under CHATHUB_UPLOAD_DIR, default instance/uploads).
+    CHATHUB_UPLOAD_DIR = env("CHATHUB_UPLOAD_DIR", "")
+    CHATHUB_COVER_MAX_BYTES = env_int("CHATHUB_COVER_MAX_BYTES", 5 * 1024 * 1024)
+    CHATHUB_CARD_MAX_BYTES = env_int("CHATHUB_CARD_MAX_BYTES", 8 * 1024 * 1024)
 
     API_TITLE = "ChatHub API"
     API_VERSION = "1.0.0"
@@ -125,6 +142,7 @@ class TestingConfig(BaseConfig):
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_SWALLOW_ERRORS = False
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = False
+    REDIS_URL = ""
     CHATHUB_DEMO_TOKEN = ""
     CHATHUB_ALLOW_REGISTRATION = True
     # The developer's own provider keys never leak into tests.

@@ -1,9 +1,8 @@
 """Swagger UI and ReDoc pages served with assets from an installed package (no CDN, works offline)."""
 from pathlib import Path
 
-from flask import Blueprint, send_from_directory
-
 import drf_spectacular_sidecar
+from flask import Blueprint, send_from_directory
 
 ASSETS = Path(drf_spectacular_sidecar.__file__).parent / "static" / "drf_spectacular_sidecar"
 

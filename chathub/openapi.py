@@ -2,7 +2,6 @@
 from apispec import BasePlugin
 
 
-
 class EnvelopeResponsesPlugin(BasePlugin):
     """Every operation may be rate limited (429); validation failures are 400 with the envelope."""
 

@@ -1,7 +1,8 @@
 """Idempotent seed data: the first admin now; providers and models are added by the catalog."""
+from chathub.catalog.seed import seed_catalog
 from chathub.users.service import ensure_admin
 
-SEEDERS = []
+SEEDERS = [seed_catalog]
 
 
 def seed_all():

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from chathub.extensions import db
 
 
-
 class RuntimeSetting(db.Model):
     """One admin-set runtime setting; `value` is JSON."""
 

@@ -5,9 +5,8 @@ import os
 import pytest
 from sqlalchemy import text
 
-from chathub import create_app
+from chathub import create_app, settings_store
 from chathub.extensions import db, limiter
-from chathub import settings_store
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 IS_POSTGRES = bool(TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgres"))
@@ -125,3 +124,45 @@ def alice(user_headers):
 def admin(user_headers):
     """Headers of an admin, root."""
     return user_headers("root", role="admin")
+
+
+@pytest.fixture(scope="session")
+def fake_upstream():
+    """A started OpenAI-compatible fake upstream on loopback for the whole run (tests/fake_upstream.py)."""
+    from tests.fake_upstream import FakeUpstream
+
+    server = FakeUpstream(slow_delay=0.05, hang_seconds=5.0).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def chat_model(app, fake_upstream):
+    """Factory: a catalog provider whose default base URL is the fake upstream, and an active model on it.
+
+    `chat_model(name="fake-model-1", user_id=None, api_key="sk-test-0000abcd", provider_key="fake",
+    input_price="0.5", output_price="1.5")` returns the model name; with `user_id` that user also gets
+    a personal key for the provider, so `resolve_credential(user_id, name)` finds it.
+    """
+    from decimal import Decimal
+
+    from chathub.catalog.models import AiModel, Provider
+    from chathub.keys.models import ApiKey
+    from chathub.security import encrypt_secret, mask_secret
+
+    def factory(name="fake-model-1", user_id=None, api_key="sk-test-0000abcd", provider_key="fake",
+                input_price="0.5", output_price="1.5"):
+        with app.app_context():
+            if db.session.execute(db.select(Provider).filter_by(provider_key=provider_key)).scalar() is None:
+                db.session.add(Provider(provider_key=provider_key, display_name=provider_key.title(),
+                                        default_base_url=fake_upstream.url, is_active=True))
+                db.session.flush()
+            db.session.add(AiModel(model_name=name, display_name=name, model_provider=provider_key,
+                                   input_price_per_1k=Decimal(input_price), output_price_per_1k=Decimal(output_price)))
+            if user_id is not None:
+                db.session.add(ApiKey(user_id=user_id, model_provider=provider_key, scope="personal",
+                                      api_key_encrypted=encrypt_secret(api_key), key_hint=mask_secret(api_key)))
+            db.session.commit()
+        return name
+
+    return factory

@@ -40,6 +40,7 @@ class Handler(BaseHTTPRequestHandler):
     """Speaks OpenAI's `/v1/models` and `/v1/chat/completions`."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # like a real provider: each SSE chunk leaves at once
     server_version = "FakeUpstream/1.0"
 
     def log_message(self, *args):
@@ -158,7 +159,8 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         try:
             self.event({"id": "chatcmpl-fake", "object": "chat.completion.chunk", "model": model,
-                        "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]})
+                        "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
+                                     "finish_reason": None}]})
             for index, word in enumerate(words):
                 if model == "fault-slow":
                     time.sleep(self.upstream.slow_delay)
@@ -237,11 +239,24 @@ class FakeUpstream:
 
 
 def main():
+    """Serve from a shell until interrupted (`--gevent` for thousands of concurrent streams)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=9999)
+    parser.add_argument("--slow-delay", type=float, default=0.2, help="seconds before each word of fault-slow")
+    parser.add_argument("--gevent", action="store_true",
+                        help="serve every connection in a greenlet (monkey-patched), not a thread")
+    parser.add_argument("--backlog", type=int, default=4096, help="listen queue length (bursts of connections)")
+    parser.add_argument("--nodelay", action="store_true",
+                        help="TCP_NODELAY on every connection, as real streaming servers set (no Nagle delay)")
     args = parser.parse_args()
-    upstream = FakeUpstream(args.host, args.port)
+    if args.gevent:
+        from gevent import monkey
+
+        monkey.patch_all()  # before the server exists: its sockets, threads and sleeps become gevent's
+    ThreadingHTTPServer.request_queue_size = args.backlog
+    Handler.disable_nagle_algorithm = args.nodelay
+    upstream = FakeUpstream(args.host, args.port, slow_delay=args.slow_delay)
     print(f"fake upstream at {upstream.url}", flush=True)
     upstream.server.serve_forever()
 

@@ -21,7 +21,8 @@ def test_000_status_disable_enable_and_self_protection(client, make_user, admin)
     bob = make_user("bob")
     token = login(client, "bob")["token"]
     disabled = client.patch(f"/api/admin/users/{bob}/status", json={"action": "disable"}, headers=admin)
-    assert disabled.status_code == 200 and disabled.get_json() == {"ok": True, "success": True, "message": "Status updated"}
+    assert disabled.status_code == 200
+    assert disabled.get_json() == {"ok": True, "success": True, "message": "Status updated"}
     assert client.get("/api/auth/me", headers=bearer(token)).status_code == 403
     client.patch(f"/api/admin/users/{bob}/status", json={"action": "enable"}, headers=admin)
     assert client.get("/api/auth/me", headers=bearer(token)).status_code == 200

@@ -20,7 +20,8 @@ def test_login_by_username_answers_001_and_003_shapes(client, make_user):
 def test_login_by_email_in_either_field(client, make_user):
     make_user("alice")
     assert client.post("/api/auth/login", json={"email": "alice@example.com", "password": PASSWORD}).status_code == 200
-    assert client.post("/api/auth/login", json={"username": "ALICE@example.com", "password": PASSWORD}).status_code == 200
+    by_email = client.post("/api/auth/login", json={"username": "ALICE@example.com", "password": PASSWORD})
+    assert by_email.status_code == 200
 
 
 def test_login_errors(client, make_user):
@@ -40,7 +41,8 @@ def test_disabled_account_cannot_login_and_its_tokens_stop(client, make_user, ad
     alice_id = make_user("alice")
     token = login(client, "alice")["token"]
     assert client.get("/api/auth/verify", headers=bearer(token)).status_code == 200
-    assert client.patch(f"/api/admin/users/{alice_id}/status", json={"action": "disable"}, headers=admin).status_code == 200
+    disable = client.patch(f"/api/admin/users/{alice_id}/status", json={"action": "disable"}, headers=admin)
+    assert disable.status_code == 200
     refused = client.get("/api/auth/verify", headers=bearer(token))
     assert refused.status_code == 403 and refused.get_json()["code"] == "ACCOUNT_DISABLED"
     again = client.post("/api/auth/login", json={"username": "alice", "password": PASSWORD})
@@ -67,7 +69,9 @@ def test_register_then_me_verify_session(client):
 
 def test_register_validation_and_conflicts(client, make_user):
     make_user("alice")
-    taken = client.post("/api/auth/register", json={"username": "alice", "email": "x@example.com", "password": PASSWORD})
+    taken = client.post(
+        "/api/auth/register", json={"username": "alice", "email": "x@example.com", "password": PASSWORD}
+    )
     assert taken.status_code == 409 and taken.get_json()["code"] == "USER_ALREADY_EXISTS"
     email_taken = client.post(
         "/api/auth/register", json={"username": "bob", "email": "ALICE@example.com", "password": PASSWORD}
@@ -85,7 +89,8 @@ def test_register_validation_and_conflicts(client, make_user):
 
 def test_registration_can_be_switched_off(database_url, app):
     closed = make_app(database_url, CHATHUB_ALLOW_REGISTRATION=False).test_client()
-    response = closed.post("/api/auth/register", json={"username": "bob", "email": "b@example.com", "password": PASSWORD})
+    body = {"username": "bob", "email": "b@example.com", "password": PASSWORD}
+    response = closed.post("/api/auth/register", json=body)
     assert response.status_code == 403 and response.get_json()["code"] == "FORBIDDEN"
 
 

@@ -73,3 +73,18 @@ def test_query_validation_is_400_with_details(client, admin):
     response = client.get("/api/users?page=0&page_size=abc", headers=admin)
     body = assert_envelope(response, 400, "VALIDATION_ERROR")
     assert {"page", "page_size"} <= set(body["details"])
+
+
+def test_unstorable_text_is_a_400_naming_the_field_never_a_500(client, admin):
+    raw = '{"username": "bob", "email": "b\\ud833@example.com", "password": "password123"}'
+    response = client.post("/api/auth/register", data=raw, content_type="application/json")
+    body = assert_envelope(response, 400, "VALIDATION_ERROR")
+    assert "email" in body["details"]
+    nul_query = client.get("/api/users?search=ro%00ot", headers=admin)
+    assert [u["username"] for u in nul_query.get_json()["data"]["items"]] == ["root"]
+    assert_envelope(client.get("/api/users/1%00", headers=admin), 404, "NOT_FOUND")
+
+
+def test_nul_characters_in_json_text_are_dropped(client, alice):
+    response = client.put("/api/users/profile", json={"model_preference": "gpt\x00-4o"}, headers=alice)
+    assert response.status_code == 200 and response.get_json()["data"]["model_preference"] == "gpt-4o"

@@ -31,7 +31,8 @@ def test_streams_echo_with_usage(upstream):
 
 
 def test_bad_key_and_models(upstream):
-    assert requests.get(upstream.url + "/models", headers={"Authorization": "Bearer bad-key"}, timeout=5).status_code == 401
+    refused = requests.get(upstream.url + "/models", headers={"Authorization": "Bearer bad-key"}, timeout=5)
+    assert refused.status_code == 401
     models = requests.get(upstream.url + "/models", headers={"Authorization": "Bearer ok"}, timeout=5).json()
     assert [m["id"] for m in models["data"]][:1] == ["fake-model-1"]
 

@@ -5,15 +5,16 @@ from flask.views import MethodView
 from chathub.admin import blp
 from chathub.auth.guards import admin_required
 from chathub.schemas import MessageSchema, page_size_of
+from chathub.stats.system import with_statistics
 from chathub.users import service as users
 from chathub.users.schemas import (
     AdminCreatedSchema,
     AdminCreateUserSchema,
-    UserEnvelopeSchema,
-    UserListQuerySchema,
-    UserPageSchema,
+    AdminUserPageSchema,
     StatusActionSchema,
     StatusUpdateSchema,
+    UserEnvelopeSchema,
+    UserListQuerySchema,
 )
 
 
@@ -23,13 +24,13 @@ class AdminUsers(MethodView):
 
     @admin_required
     @blp.arguments(UserListQuerySchema, location="query")
-    @blp.response(200, UserPageSchema)
+    @blp.response(200, AdminUserPageSchema)
     def get(self, args):
-        """Users (003): `page`, `page_size` (default 20), `search`, `role`, `is_active`."""
+        """Users (003) with their `statistics`: `page`, `page_size` (default 20), `search`, `role`, `is_active`."""
         items, pagination = users.list_users(
             args["page"], page_size_of(args), args.get("search"), args.get("role"), args.get("is_active")
         )
-        return {"success": True, "data": {"items": items, "pagination": pagination}, "message": "OK"}
+        return {"success": True, "data": {"items": with_statistics(items), "pagination": pagination}, "message": "OK"}
 
     @admin_required
     @blp.arguments(AdminCreateUserSchema)

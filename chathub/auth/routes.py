@@ -170,7 +170,9 @@ class Refresh(MethodView):
             verify_jwt_in_request(refresh=True)
             user = service.refresh_user_from_token(_raw_refresh_token())
         tokens = service.issue_tokens(user, with_refresh=False)
-        body = {"success": True, "data": tokens, "token": tokens["access_token"], **tokens, "message": "Token refreshed"}
+        body = {
+            "success": True, "data": tokens, "token": tokens["access_token"], **tokens, "message": "Token refreshed"
+        }
         response = jsonify(body)
         set_access_cookies(response, tokens["access_token"])
         return response

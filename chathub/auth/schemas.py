@@ -2,8 +2,8 @@
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from chathub.schemas import BaseSchema
-from chathub.users.schemas import EMAIL_LENGTH, PASSWORD, USERNAME, UserSchema
 from chathub.users.models import ROLES
+from chathub.users.schemas import EMAIL_LENGTH, PASSWORD, USERNAME, UserSchema
 
 
 class LoginSchema(BaseSchema):

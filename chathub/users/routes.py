@@ -30,7 +30,8 @@ class Users(MethodView):
     def get(self, args):
         """Users, newest first; `page`, `per_page`/`page_size` (default 10), `search`, `role`, `is_active`."""
         items, pagination = service.list_users(
-            args["page"], page_size_of(args, USERS_PAGE_SIZE), args.get("search"), args.get("role"), args.get("is_active")
+            args["page"], page_size_of(args, USERS_PAGE_SIZE),
+            args.get("search"), args.get("role"), args.get("is_active"),
         )
         return {"success": True, "data": {"items": items, "pagination": pagination}, "message": "OK"}
 

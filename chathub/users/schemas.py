@@ -1,7 +1,7 @@
 """Schemas for accounts: what a user looks like on the wire and what may be changed."""
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from chathub.schemas import UtcDateTime, BaseSchema, PageQuerySchema, data_schema, paged_schema
+from chathub.schemas import BaseSchema, PageQuerySchema, UtcDateTime, data_schema, paged_schema
 from chathub.users.models import ROLES
 
 USERNAME = [

@@ -4,7 +4,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 py=${PYTHON:-.venv/bin/python}
-port=${CHATHUB_TEST_PG_PORT:-55432}
+# A free port unless one is given, so a server left over from another run cannot get in the way.
+port=${CHATHUB_TEST_PG_PORT:-$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 
 bash tests/support/install_test_deps.sh || { echo "could not install test dependencies" >&2; exit 1; }
 

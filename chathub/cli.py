@@ -1,4 +1,4 @@
-"""`flask chathub ...`: create-admin, seed, check."""
+"""`flask chathub ...`: create-admin, seed, check, purge-revoked."""
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -38,6 +38,14 @@ def seed():
 
     for line in seed_all():
         click.echo(line)
+
+
+@chathub_cli.command("purge-revoked")
+def purge_revoked():
+    """Delete revocations of tokens that have expired anyway (safe to run from cron)."""
+    from chathub.auth.service import purge_expired_revocations
+
+    click.echo(f"Purged {purge_expired_revocations()} expired token revocations.")
 
 
 def redact(key, value):

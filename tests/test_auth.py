@@ -207,3 +207,5 @@ def test_revoked_tokens_are_purged_after_expiry(app, client, make_user):
         db.session.commit()
         assert purge_expired_revocations() == 1
         assert db.session.get(RevokedToken, "new") is not None
+    result = app.test_cli_runner().invoke(args=["chathub", "purge-revoked"])
+    assert result.exit_code == 0 and "Purged 0 expired" in result.output

@@ -1,9 +1,14 @@
 """Schemas shared by every resource: the base schema, the error envelope, pagination."""
-from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from chathub.timeutil import iso
 
 PAGE_SIZE_MAX = 100
+
+# A regular expression (not a function) so the OpenAPI document says it too: at least one character that
+# is not white space, white space spelled out so Python and JSON Schema (ECMA 262) agree on it.
+SPACE = r"\t\n\x0b\x0c\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+not_blank = validate.Regexp(rf"[\s\S]*[^{SPACE}]", error="Must not be blank")
 
 
 class BaseSchema(Schema):
@@ -45,10 +50,6 @@ class PageQuerySchema(BaseSchema):
     per_page = fields.Integer(load_default=None, validate=validate.Range(min=1, max=PAGE_SIZE_MAX))
 
     DEFAULT_PAGE_SIZE = 20
-
-    @pre_load
-    def _strip_empty(self, data, **kwargs):
-        return {k: v for k, v in data.items() if v != ""} if hasattr(data, "items") else data
 
 
 class PaginationSchema(Schema):

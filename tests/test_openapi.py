@@ -102,7 +102,9 @@ RULES_BEYOND_JSON_SCHEMA = {
 
 
 @schema.parametrize()
-@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+# derandomize: the same generated requests every run, so CI cannot fail by chance (bugs found by
+# larger random runs are fixed and stay fixed).
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_api_honours_its_spec(case, app, fresh_admin_headers):
     excluded = []
     if (case.method.upper(), case.path) in RULES_BEYOND_JSON_SCHEMA:

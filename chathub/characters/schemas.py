@@ -12,7 +12,7 @@ from marshmallow import ValidationError, fields, post_load, pre_load, validate, 
 
 from chathub.characters.covers import cover_url
 from chathub.characters.models import LIST_FIELDS, TEXT_FIELDS
-from chathub.schemas import BaseSchema, UtcDateTime
+from chathub.schemas import BaseSchema, UtcDateTime, not_blank
 
 COVER_VALUE = (
     r"^(\s*|data:image/(png|jpeg|jpg|webp|gif);base64,[A-Za-z0-9+/=\s]*"
@@ -72,10 +72,6 @@ class StorableTextSchema(BaseSchema):
         return data
 
 
-# A regular expression (not a function) so the OpenAPI document says it too: at least one character that
-# is not white space, white space spelled out so Python and JSON Schema (ECMA 262) agree on it.
-SPACE = r"\t\n\x0b\x0c\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
-not_blank = validate.Regexp(rf"[\s\S]*[^{SPACE}]", error="Must not be blank")
 
 
 class CharacterCardSchema(StorableTextSchema):

@@ -1,8 +1,8 @@
 """LightTavern's shapes (000): `{characters}`, `{character}`, `{chats}`, `{chat}`, `{messages}`, `{settings}`."""
 from marshmallow import fields, validate
 
-from chathub.characters.schemas import CharacterSchema, StorableTextSchema, not_blank
-from chathub.schemas import BaseSchema, UtcDateTime
+from chathub.characters.schemas import CharacterSchema, StorableTextSchema
+from chathub.schemas import BaseSchema, UtcDateTime, not_blank
 from chathub.timeutil import epoch_ms
 
 

@@ -2,9 +2,9 @@
 from marshmallow import fields, pre_load, validate
 
 from chathub.conversations.models import ROLES, STATUSES
-from chathub.schemas import BaseSchema, PageQuerySchema, UtcDateTime, data_schema, paged_schema
+from chathub.schemas import BaseSchema, PageQuerySchema, UtcDateTime, data_schema, not_blank, paged_schema
 
-TITLE = validate.Length(min=1, max=200)
+TITLE = [validate.Length(min=1, max=200), not_blank]
 CONTENT = validate.Length(max=200_000)
 UUID_LIKE = validate.Length(min=1, max=36)
 

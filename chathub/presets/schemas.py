@@ -1,9 +1,9 @@
 """Schemas for presets: what a client sends and what it gets back."""
 from marshmallow import fields, post_load, validate
 
-from chathub.characters.schemas import StorableTextSchema, not_blank
+from chathub.characters.schemas import StorableTextSchema
 from chathub.config_api.schemas import StrictBoolean
-from chathub.schemas import BaseSchema, UtcDateTime, data_schema, paged_schema
+from chathub.schemas import BaseSchema, UtcDateTime, data_schema, not_blank, paged_schema
 
 PROMPT_MAX = 100_000
 MAX_TOKENS_MAX = 1_000_000

@@ -1,10 +1,17 @@
 """Who a request counts against for rate limiting, and which limit applies.
 
 Authenticated requests count per user (so one user on many IPs shares one budget);
-anonymous ones per client address.
+anonymous ones per client address. The key function verifies the request's access token in full
+(flask-jwt-extended's checks, revocation included) and marks the request (its WSGI environ, never
+`g`, which an outer app context can share between requests) when it passed, so the auth guards reuse
+that verification instead of decoding the token a second time.
 """
 from flask import current_app, request
-from flask_jwt_extended import decode_token
+from flask_jwt_extended import decode_token, verify_jwt_in_request
+
+# Set in the request's environ once its access token passed `verify_jwt_in_request` (see auth.guards).
+JWT_VERIFIED = "chathub.jwt_verified"
+RATE_KEY = "chathub.rate_limit_key"
 
 
 def bearer_or_cookie_token():
@@ -16,13 +23,28 @@ def bearer_or_cookie_token():
 
 
 def rate_limit_key():
-    """`user:<id>` for a request carrying a valid token, else `ip:<address>`."""
+    """`user:<id>` for a request carrying a valid token, else `ip:<address>` (computed once per request)."""
+    key = request.environ.get(RATE_KEY)
+    if key is None:
+        key = request.environ[RATE_KEY] = identity_key()
+    return key
+
+
+def identity_key():
+    """The rate-limit identity of this request (see `rate_limit_key`)."""
     token = bearer_or_cookie_token()
     if token:
         demo = current_app.config.get("CHATHUB_DEMO_TOKEN")
         if demo and token == demo:
             return "user:demo"
         try:
+            verified = verify_jwt_in_request(optional=True)
+        except Exception:  # noqa: BLE001 - not a usable access token; the guards answer for it
+            verified = None
+        if verified:
+            request.environ[JWT_VERIFIED] = True
+            return f"user:{verified[1]['sub']}"
+        try:  # e.g. a refresh token, or a cookie without its CSRF header: still this user's budget
             return f"user:{decode_token(token)['sub']}"
         except Exception:  # noqa: BLE001 - an invalid token simply counts per address
             pass

@@ -115,7 +115,12 @@ def test_a_generation_is_bounded_in_size(database_url, chatter, fake_upstream):
     _, alice = chatter()
     client = make_app(database_url, CHATHUB_MAX_GENERATION_CHARS=100).test_client()
     disconnects = fake_upstream.disconnects
-    events = collect(stream(client, alice, message="go", model="fault-long"))
+    # A reply far larger than the socket buffers, so the upstream is still writing when ChatHub cuts it.
+    words, fake_upstream.long_words = fake_upstream.long_words, 200_000
+    try:
+        events = collect(stream(client, alice, message="go", model="fault-long"))
+    finally:
+        fake_upstream.long_words = words
     end = events[-1][1]
     assert end["type"] == "end" and end["status"] == "stopped" and end["finish_reason"] == "length"
     assert 100 <= len(text_of(events)) < 120

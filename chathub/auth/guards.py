@@ -10,6 +10,7 @@ from flask_smorest import Blueprint as SmorestBlueprint
 
 from chathub.errors import ApiError
 from chathub.extensions import db
+from chathub.ratelimit import JWT_VERIFIED
 from chathub.users.models import User
 
 DEMO_USERNAME = "demo"
@@ -45,10 +46,11 @@ def authenticate(optional=False):
     user = demo_token_user()
     g.demo = user is not None
     if user is None:
-        if optional and not verify_jwt_in_request(optional=True):
-            g.user = None
-            return None
-        verify_jwt_in_request()
+        if not request.environ.get(JWT_VERIFIED):  # else the rate limiter verified this request's token already
+            if optional and not verify_jwt_in_request(optional=True):
+                g.user = None
+                return None
+            verify_jwt_in_request()
         user = load_token_user()
     g.user = user
     return user

@@ -1,6 +1,8 @@
 """The relay: one generation's thread body. It opens the upstream stream, forwards every delta to the
-generation's event buffer the moment it arrives, flushes the partial reply to the database every
-CHATHUB_FLUSH_INTERVAL seconds, and stores the final message (usage, cost, status) at the end.
+generation's event buffer the moment it arrives, and stores the final message (usage, cost, status)
+at the end. Meanwhile the process's `PartialFlusher` stores the partial reply every
+CHATHUB_FLUSH_INTERVAL seconds: one transaction per interval for every running generation whose text
+changed since its last flush (rather than one commit per generation).
 
 No database session or connection is held while waiting on the upstream: each write is a short
 transaction in its own app context.
@@ -8,13 +10,14 @@ transaction in its own app context.
 import logging
 import math
 import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 import requests
 import urllib3
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 
 from chathub.conversations.models import Conversation, Message
 from chathub.errors import ApiError
@@ -104,38 +107,38 @@ def run(app, plan, generation):
     """The generation's thread body: relay the upstream, then store and announce the result."""
     with app.app_context():
         reply = Reply()
+        flusher = partial_flusher(app, plan.flush_interval)
+        flusher.track(plan.message_id, reply)
         try:
             if generation.stop_reason is None:
                 response = open_chat_stream(plan.credential, plan.payload)
                 generation.attach_response(response)
                 try:
-                    read(app, plan, generation, reply, response)
+                    read(plan, generation, reply, response)
                 finally:
                     response.close()
         except ApiError as exc:
             reply.fail(exc.status, exc.code, exc.message)
+        finally:
+            flusher.untrack(plan.message_id)
+        time.sleep(0)  # let readers send what is buffered before the (blocking) database writes
         finalize(app, plan, generation, reply)
 
 
-def read(app, plan, generation, reply, response):
+def read(plan, generation, reply, response):
     """Forward the upstream's deltas until it ends, fails, or the generation is stopped."""
     parser = sse.ChatStreamParser()
-    last_flush, flushed = time.monotonic(), 0
     try:
         for chunk in raw_chunks(response):
             take(parser.feed(chunk), generation, reply)
             if reply.failure or generation.stop_reason:
                 return
-            now = time.monotonic()
-            if now - generation.started_at > plan.max_seconds:
+            if time.monotonic() - generation.started_at > plan.max_seconds:
                 generation.request_stop("max_duration")
                 return
             if reply.length >= plan.max_chars:
                 generation.request_stop("max_length")
                 return
-            if now - last_flush >= plan.flush_interval and reply.length != flushed:
-                flush(app, plan.message_id, "".join(reply.parts))
-                last_flush, flushed = now, reply.length
         take(parser.finish(), generation, reply)
     except (urllib3.exceptions.HTTPError, requests.exceptions.RequestException, OSError, ValueError) as exc:
         if generation.stop_reason:
@@ -175,18 +178,90 @@ def take(items, generation, reply):
             log.warning("upstream %s sent a malformed stream line", generation.model)
 
 
-def flush(app, message_id, content):
-    """Store the partial reply (a short transaction of its own)."""
-    try:
-        with app.app_context():
-            db.session.execute(
-                update(Message)
-                .where(Message.id == message_id, Message.status == "streaming")
-                .values(content=content, updated_at=utcnow())
-            )
-            db.session.commit()
-    except Exception:  # noqa: BLE001 - a failed flush is retried at the next interval, and at the end
-        log.exception("could not flush the partial reply of %s", message_id)
+MESSAGES = Message.__table__
+CONVERSATIONS = Conversation.__table__
+# The partial replies of a flush, as one executemany; a reply already finished is left alone.
+FLUSH_PARTIAL = (
+    update(MESSAGES)
+    .where(MESSAGES.c.id == bindparam("b_id"), MESSAGES.c.status == "streaming")
+    .values(content=bindparam("b_content"), updated_at=bindparam("b_at"))
+)
+MIN_FLUSH_SECONDS = 0.02
+_flusher_lock = threading.Lock()
+
+
+class PartialFlusher:
+    """Stores the partial replies of one app's running generations in this process: every `interval`
+    seconds, one transaction that updates each reply whose text grew since its last flush.
+
+    Its thread (a greenlet under gevent) runs only while there are generations to watch. A failed
+    flush is logged and retried at the next interval; the final store writes the whole reply anyway."""
+
+    def __init__(self, app, interval):
+        self.app = app
+        self.interval = max(float(interval), MIN_FLUSH_SECONDS)
+        self._watched = {}  # message_id -> [Reply, length flushed so far]
+        self._lock = threading.Lock()
+        self._thread = None
+
+    def track(self, message_id, reply):
+        """Watch a running generation's reply (starting the flusher thread when it is idle)."""
+        with self._lock:
+            self._watched[message_id] = [reply, 0]
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="partial-flusher", daemon=True)
+                self._thread.start()
+
+    def untrack(self, message_id):
+        """Stop watching a generation (before its final message is stored)."""
+        with self._lock:
+            self._watched.pop(message_id, None)
+
+    def _loop(self):
+        while True:
+            time.sleep(self.interval)
+            with self._lock:
+                if not self._watched:
+                    self._thread = None
+                    return
+            try:
+                self.flush_changed()
+            except Exception:  # noqa: BLE001 - the flusher must outlive any one bad interval
+                log.exception("the partial flusher failed; retrying at the next interval")
+
+    def flush_changed(self):
+        """Store every watched reply whose text changed since its last flush (one transaction);
+        how many were written."""
+        with self._lock:
+            entries = sorted(self._watched.items())  # one lock order for concurrent writers
+        changed = []
+        for message_id, entry in entries:
+            reply = entry[0]
+            if reply.length != entry[1]:
+                changed.append((message_id, "".join(reply.parts[:]), entry))
+        if not changed:
+            return 0
+        now = utcnow()
+        try:
+            with self.app.app_context():
+                db.session.execute(FLUSH_PARTIAL, [{"b_id": message_id, "b_content": content, "b_at": now}
+                                                   for message_id, content, _ in changed])
+                db.session.commit()
+        except Exception:  # noqa: BLE001 - retried at the next interval, and the end stores it all
+            log.exception("could not flush the partial replies of %d generations", len(changed))
+            return 0
+        for _, content, entry in changed:
+            entry[1] = len(content)
+        return len(changed)
+
+
+def partial_flusher(app, interval):
+    """This process's `PartialFlusher` for `app` (created on first use with `interval`)."""
+    flusher = app.extensions.get("chathub_partial_flusher")
+    if flusher is None:
+        with _flusher_lock:
+            flusher = app.extensions.setdefault("chathub_partial_flusher", PartialFlusher(app, interval))
+    return flusher
 
 
 def usage_of(plan, reply, content, status):
@@ -227,39 +302,64 @@ def finalize(app, plan, generation, reply):
         "first_token_ms": None if reply.first_token_at is None
         else round((reply.first_token_at - generation.started_at) * 1000),
     }
-    store_final(app, outcome)
     # Usage is recorded before clients hear the end, so a follow-up chat's quota check sees it.
-    with app.app_context():
-        try:
-            record_generation_end(plan, outcome, generation.started_at)
-        except Exception:  # noqa: BLE001 - accounting must not break the chat
-            log.exception("recording the end of generation %s failed", plan.message_id)
+    if not store_and_record(app, plan, outcome, generation.started_at):
+        store_final(app, outcome)
+        with app.app_context():
+            try:
+                record_generation_end(plan, outcome, generation.started_at)
+            except Exception:  # noqa: BLE001 - accounting must not break the chat
+                log.exception("recording the end of generation %s failed", plan.message_id)
     final_id = len(content) + 1
     generation.publish(final_id, error_event(outcome) if status == "failed" else end_event(outcome))
     generation.finish(outcome)
     return outcome
 
 
+def store_and_record(app, plan, outcome, started_monotonic):
+    """Store the final message and record its usage in ONE transaction; False (nothing stored) when
+    anything failed, so the caller does both apart and a failed usage record never loses the reply."""
+    from chathub.chat.service import record_generation_end
+
+    try:
+        with app.app_context():
+            write_final(outcome)  # False (the conversation was deleted meanwhile): the usage still counts
+            record_generation_end(plan, outcome, started_monotonic, commit=False)
+            db.session.commit()
+        return True
+    except Exception:  # noqa: BLE001 - the caller retries the two writes separately, logging failures
+        log.debug("storing generation %s in one transaction failed; storing it in two", plan.message_id)
+        return False
+
+
 def store_final(app, outcome):
     """Write the finished assistant message (nothing when its conversation was deleted meanwhile)."""
     try:
         with app.app_context():
-            message = db.session.get(Message, outcome["message_id"])
-            if message is None:
-                return
-            message.content = outcome["content"]
-            message.status = outcome["status"]
-            message.prompt_tokens = outcome["prompt_tokens"]
-            message.completion_tokens = outcome["completion_tokens"]
-            message.total_tokens = outcome["total_tokens"]
-            message.cost = outcome["cost"]
-            message.error_code = outcome["code"]
-            message.error_message = (outcome["error"] or None) and outcome["error"][:500]
-            message.finished_at = outcome["finished_at"]
-            db.session.execute(
-                update(Conversation).where(Conversation.id == outcome["conversation_id"])
-                .values(updated_at=outcome["finished_at"])
-            )
-            db.session.commit()
+            if write_final(outcome):
+                db.session.commit()
+            else:
+                db.session.rollback()
     except Exception:  # noqa: BLE001 - the reply was streamed; a storage failure is logged, not raised
         log.exception("could not store the reply %s", outcome["message_id"])
+
+
+def write_final(outcome):
+    """UPDATE the finished message and its conversation's `updated_at` in the current transaction
+    (not committed); False when the message no longer exists."""
+    finished_at = outcome["finished_at"]
+    written = db.session.execute(
+        update(MESSAGES).where(MESSAGES.c.id == outcome["message_id"]).values(
+            content=outcome["content"], status=outcome["status"], prompt_tokens=outcome["prompt_tokens"],
+            completion_tokens=outcome["completion_tokens"], total_tokens=outcome["total_tokens"],
+            cost=outcome["cost"], error_code=outcome["code"],
+            error_message=(outcome["error"] or None) and outcome["error"][:500],
+            finished_at=finished_at, updated_at=utcnow(),
+        )
+    ).rowcount
+    if not written:
+        return False
+    db.session.execute(
+        update(CONVERSATIONS).where(CONVERSATIONS.c.id == outcome["conversation_id"]).values(updated_at=finished_at)
+    )
+    return True

@@ -7,11 +7,11 @@ import time
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
 from chathub.chat import eventbus, generations, relay
 from chathub.conversations import service as conversations
-from chathub.conversations.models import Conversation, Message
+from chathub.conversations.models import Conversation, Message, new_id
 from chathub.errors import ApiError, validation_error
 from chathub.extensions import db
 from chathub.keys.resolve import resolve_credential
@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 HISTORY_STATUSES = ("complete", "stopped")
 STOP_WAIT_SECONDS = 5.0
 FINAL_STATUSES = ("complete", "failed", "stopped")
+CONVERSATIONS = Conversation.__table__
+MESSAGES = Message.__table__
 
 
 def normalise(data):
@@ -128,20 +130,26 @@ def prepare_chat(user_id, data):
     upstream_messages.append({"role": "user", "content": text})
 
     now = utcnow()
+    # Core statements: the ORM's unit of work adds nothing to three plain rows but time.
     if conversation is None:
-        conversation = conversations.create_conversation(
-            user_id, {"title": conversations.title_from(text)}, commit=False
+        conversation_id = new_id()
+        db.session.execute(insert(CONVERSATIONS).values(
+            id=conversation_id, user_id=user_id, title=conversations.title_from(text), model=model, metadata={},
+            created_at=now, updated_at=now,
+        ))
+    else:
+        conversation_id = conversation.id
+        db.session.execute(
+            update(CONVERSATIONS).where(CONVERSATIONS.c.id == conversation_id).values(model=model, updated_at=now)
         )
-        db.session.flush()
-    conversation.model = model
-    conversation.updated_at = now
-    user_message = Message(conversation_id=conversation.id, role="user", content=text, status="complete",
-                           created_at=now, finished_at=now)
-    assistant = Message(conversation_id=conversation.id, role="assistant", content="", status="streaming",
-                        model=model, created_at=now + timedelta(microseconds=1))
-    db.session.add_all([user_message, assistant])
-    db.session.flush()
-    ids = {"conversation_id": conversation.id, "user_message_id": user_message.id, "message_id": assistant.id}
+    ids = {"conversation_id": conversation_id, "user_message_id": new_id(), "message_id": new_id()}
+    db.session.execute(insert(MESSAGES), [
+        {"id": ids["user_message_id"], "conversation_id": conversation_id, "role": "user", "content": text,
+         "status": "complete", "model": None, "created_at": now, "updated_at": now, "finished_at": now},
+        {"id": ids["message_id"], "conversation_id": conversation_id, "role": "assistant", "content": "",
+         "status": "streaming", "model": model, "created_at": now + timedelta(microseconds=1), "updated_at": now,
+         "finished_at": None},
+    ])
     db.session.commit()
     plan = relay.ChatPlan(
         user_id=user_id, **ids,
@@ -354,9 +362,10 @@ def join(plan, generation):
     }
 
 
-def record_generation_end(plan, outcome, started_monotonic):
-    """Called once when a generation ends (complete, failed or stopped), in an app context, after the
-    message is stored: records its usage (tokens, cost, latency, key) for statistics and quotas."""
+def record_generation_end(plan, outcome, started_monotonic, commit=True):
+    """Called once when a generation ends (complete, failed or stopped), in an app context, with the
+    message's final store: records its usage (tokens, cost, latency, key) for statistics and quotas.
+    With `commit=False` the record joins the caller's transaction."""
     interrupted = outcome["code"] in ("CLIENT_DISCONNECTED", "SERVER_SHUTDOWN")
     record_usage(
         user_id=plan.user_id, conversation_id=plan.conversation_id, message_id=plan.message_id,
@@ -365,5 +374,5 @@ def record_generation_end(plan, outcome, started_monotonic):
         completion_tokens=outcome["completion_tokens"], cost=outcome["cost"],
         first_token_ms=outcome.get("first_token_ms"),
         total_ms=round((time.monotonic() - started_monotonic) * 1000),
-        status="interrupted" if interrupted else outcome["status"],
+        status="interrupted" if interrupted else outcome["status"], commit=commit,
     )

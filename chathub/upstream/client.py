@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 ERROR_BODY_LIMIT = 64 * 1024
 MESSAGE_LIMIT = 300
 KEY_REJECTED = "The provider rejected the API key"
+# Idle keep-alive connections kept per upstream host. A worker holds up to ~2,000 streams, so a
+# small pool would close (and later reopen) most connections after every burst of chats.
+POOL_CONNECTIONS = 16
+POOL_MAXSIZE = 1024
 
 
 def _checked(sock):
@@ -83,9 +87,8 @@ def _new_session(guarded):
     session = requests.Session()
     session.trust_env = False  # no proxies or netrc from the environment: the URL policy must hold
     session.headers["User-Agent"] = f"ChatHub/{__version__}"
-    adapter = GuardedAdapter(pool_connections=16, pool_maxsize=64) if guarded else HTTPAdapter(
-        pool_connections=16, pool_maxsize=64
-    )
+    adapter_class = GuardedAdapter if guarded else HTTPAdapter
+    adapter = adapter_class(pool_connections=POOL_CONNECTIONS, pool_maxsize=POOL_MAXSIZE)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session

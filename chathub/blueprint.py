@@ -9,29 +9,9 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter
 
 from chathub.errors import ApiError
+from chathub.schemas import storable
 
 INT_MAX = 2**31 - 1  # PostgreSQL INTEGER; larger ids cannot exist, so they are plain 404s
-
-
-UNSTORABLE = "Contains a lone surrogate escape, which cannot be stored as text"
-
-
-def storable(value, path, problems):
-    """`value` with NUL characters removed from every string (no database stores them in text);
-    strings holding lone surrogates are recorded in `problems` under their dotted path."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            value = value.replace("\x00", "")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            problems[path or "_body"] = [UNSTORABLE]
-        return value
-    if isinstance(value, dict):
-        return {key: storable(item, f"{path}.{key}" if path else str(key), problems) for key, item in value.items()}
-    if isinstance(value, list):
-        return [storable(item, f"{path}.{index}" if path else str(index), problems) for index, item in enumerate(value)]
-    return value
 
 
 class ChatHubParser(FlaskParser):

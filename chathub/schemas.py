@@ -11,6 +11,31 @@ SPACE = r"\t\n\x0b\x0c\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\
 not_blank = validate.Regexp(rf"[\s\S]*[^{SPACE}]", error="Must not be blank")
 
 
+UNSTORABLE = "Contains a lone surrogate escape, which cannot be stored as text"
+
+
+def storable(value, path, problems):
+    """`value` with NUL characters removed from every string and key (no database stores them in text);
+    strings or keys holding lone surrogates are recorded in `problems` under their dotted path."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            value = value.replace("\x00", "")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            problems[path or "_body"] = [UNSTORABLE]
+        return value
+    if isinstance(value, dict):
+        cleaned = {}
+        for key, item in value.items():
+            name = storable(key, f"{path}.{key}" if path else str(key), problems) if isinstance(key, str) else key
+            cleaned[name] = storable(item, f"{path}.{name}" if path else str(name), problems)
+        return cleaned
+    if isinstance(value, list):
+        return [storable(item, f"{path}.{index}" if path else str(index), problems) for index, item in enumerate(value)]
+    return value
+
+
 class BaseSchema(Schema):
     """Unknown fields are ignored (API.md); everything else is validated."""
 

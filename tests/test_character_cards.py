@@ -194,3 +194,14 @@ def test_export_needs_a_known_format_and_an_owned_character(client, alice, user_
     assert client.get(url + "?format=svg", headers=alice).status_code == 400
     assert client.get(url, headers=user_headers("bob")).status_code == 404
     assert client.get("/api/cloud/characters/not-a-real-id/export", headers=alice).status_code == 404
+
+
+def test_card_files_get_the_same_text_rules_as_json_bodies(client, alice):
+    card = {"spec": "chara_card_v2", "spec_version": "2.0",
+            "data": {"name": "Se\x00ra", "description": "fine", "tags": ["a\x00b"]}}
+    stored = upload(client, alice, json.dumps(card).encode(), "nul.json")
+    assert stored.status_code == 201, stored.get_json()
+    assert stored.get_json()["character"]["name"] == "Sera" and stored.get_json()["character"]["tags"] == ["ab"]
+    raw = '{"spec": "chara_card_v2", "data": {"name": "Ok", "description": "lone \\ud833 surrogate"}}'
+    refused = upload(client, alice, raw.encode(), "surrogate.json")
+    assert refused.status_code == 400 and "card.description" in refused.get_json()["details"]

@@ -6,13 +6,12 @@ both are kept as documented. Besides 000's core fields the card carries the comm
 `creator_notes`) so imported cards keep them.
 """
 import json
-import re
 
 from marshmallow import ValidationError, fields, post_load, pre_load, validate, validates_schema
 
 from chathub.characters.covers import cover_url
 from chathub.characters.models import LIST_FIELDS, TEXT_FIELDS
-from chathub.schemas import BaseSchema, UtcDateTime, not_blank
+from chathub.schemas import BaseSchema, UtcDateTime, not_blank, storable
 
 COVER_VALUE = (
     r"^(\s*|data:image/(png|jpeg|jpg|webp|gif);base64,[A-Za-z0-9+/=\s]*"
@@ -29,49 +28,17 @@ TAG_MAX = 100
 METADATA_MAX_CHARS = 2_000_000
 
 
-LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-UNSTORABLE_MESSAGE = "Contains an unpaired surrogate (not valid Unicode text)"
-
-
-def without_nul(value):
-    """`value` with NUL characters removed from every string in it (PostgreSQL cannot store NUL in text)."""
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, dict):
-        return {without_nul(k): without_nul(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [without_nul(item) for item in value]
-    return value
-
-
-def has_lone_surrogate(value):
-    """True when a string in `value` (searched through lists and dicts) holds an unpaired surrogate,
-    which no database can store as UTF-8 text."""
-    if isinstance(value, str):
-        return LONE_SURROGATE.search(value) is not None
-    if isinstance(value, dict):
-        return any(has_lone_surrogate(k) or has_lone_surrogate(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(has_lone_surrogate(item) for item in value)
-    return False
-
-
 class StorableTextSchema(BaseSchema):
-    """A body schema whose strings can always be stored: NUL characters are dropped, and a lone surrogate in
-    a known field is a 400 naming the field (never a database error)."""
+    """A schema for card files, which do not come through the request parser: their text gets the same
+    treatment as every JSON body (`chathub.schemas.storable`: NULs dropped, lone surrogates a field error)."""
 
     @pre_load
     def _storable_text(self, data, **kwargs):
-        if not isinstance(data, dict):
-            return data
-        known = {field.data_key or name for name, field in self.load_fields.items()}
-        data = {key: without_nul(value) if key in known else value for key, value in data.items()}
-        bad = {key: [UNSTORABLE_MESSAGE] for key in known if key in data and has_lone_surrogate(data[key])}
-        if bad:
-            raise ValidationError(bad)
+        problems = {}
+        data = storable(data, "", problems)
+        if problems:
+            raise ValidationError(problems)
         return data
-
-
 
 
 class CharacterCardSchema(StorableTextSchema):

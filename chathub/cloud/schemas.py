@@ -1,7 +1,7 @@
 """LightTavern's shapes (000): `{characters}`, `{character}`, `{chats}`, `{chat}`, `{messages}`, `{settings}`."""
 from marshmallow import fields, validate
 
-from chathub.characters.schemas import CharacterSchema, StorableTextSchema
+from chathub.characters.schemas import CharacterSchema
 from chathub.schemas import BaseSchema, UtcDateTime, not_blank
 from chathub.timeutil import epoch_ms
 
@@ -45,7 +45,7 @@ class SettingsSchema(BaseSchema):
     settings = fields.Nested(ModelSettingSchema)
 
 
-class SettingsUpdateSchema(StorableTextSchema):
+class SettingsUpdateSchema(BaseSchema):
     """`PATCH /api/cloud/settings`: `{"model": "xxx/yyy"}` (`null` returns to the server default)."""
 
     model = fields.String(required=True, allow_none=True, validate=[validate.Length(max=200), not_blank])
@@ -99,14 +99,14 @@ class ChatInitQuerySchema(BaseSchema):
     characterId = fields.String(required=True, validate=validate.Length(min=1, max=36))
 
 
-class CloudChatCreateSchema(StorableTextSchema):
+class CloudChatCreateSchema(BaseSchema):
     """`POST /api/cloud/chats`: `{characterId, title?}`."""
 
     characterId = fields.String(required=True, validate=validate.Length(min=1, max=36))
     title = fields.String(allow_none=True, validate=validate.Length(max=200))
 
 
-class CloudMessageCreateSchema(StorableTextSchema):
+class CloudMessageCreateSchema(BaseSchema):
     """`POST /api/cloud/chats/{id}/messages`: `{role, content}`."""
 
     role = fields.String(required=True, validate=validate.OneOf(["user", "assistant", "system"]))

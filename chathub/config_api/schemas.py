@@ -2,7 +2,6 @@
 from limits import parse_many
 from marshmallow import ValidationError, fields, validate
 
-from chathub.characters.schemas import StorableTextSchema
 from chathub.schemas import BaseSchema, data_schema
 
 MAX_HISTORY_MAX = 1000
@@ -47,7 +46,7 @@ class ConfigSchema(BaseSchema):
     rate_limit_login = fields.String(metadata={"example": "10 per minute"})
 
 
-class ConfigUpdateSchema(StorableTextSchema):
+class ConfigUpdateSchema(BaseSchema):
     """`PUT /api/config`: the settings to change; `null` returns one to its environment default."""
 
     allow_registration = StrictBoolean(allow_none=True)

@@ -1,7 +1,6 @@
 """Schemas for presets: what a client sends and what it gets back."""
 from marshmallow import fields, post_load, validate
 
-from chathub.characters.schemas import StorableTextSchema
 from chathub.config_api.schemas import StrictBoolean
 from chathub.schemas import BaseSchema, UtcDateTime, data_schema, not_blank, paged_schema
 
@@ -9,7 +8,7 @@ PROMPT_MAX = 100_000
 MAX_TOKENS_MAX = 1_000_000
 
 
-class PresetFieldsSchema(StorableTextSchema):
+class PresetFieldsSchema(BaseSchema):
     """The preset fields, all optional (an update changes only what it names)."""
 
     name = fields.String(validate=[validate.Length(max=100), not_blank])

@@ -14,12 +14,12 @@ JWT_VERIFIED = "chathub.jwt_verified"
 RATE_KEY = "chathub.rate_limit_key"
 
 
-def bearer_or_cookie_token():
-    """The raw JWT string of this request, or None."""
+def bearer_or_cookie_token(cookie_setting="JWT_ACCESS_COOKIE_NAME", cookie_default="access_token_cookie"):
+    """The raw JWT string of this request (Bearer header, else the named cookie), or None."""
     header = request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer ":
         return header[7:].strip()
-    return request.cookies.get(current_app.config.get("JWT_ACCESS_COOKIE_NAME", "access_token_cookie"))
+    return request.cookies.get(current_app.config.get(cookie_setting, cookie_default))
 
 
 def rate_limit_key():

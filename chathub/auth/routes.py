@@ -23,7 +23,7 @@ from chathub.auth.schemas import (
 )
 from chathub.errors import ApiError
 from chathub.extensions import limiter
-from chathub.ratelimit import login_account_key, login_limit
+from chathub.ratelimit import bearer_or_cookie_token, login_account_key, login_limit
 from chathub.schemas import MessageSchema
 from chathub.settings_store import runtime_setting
 from chathub.users import service as users
@@ -168,7 +168,9 @@ class Refresh(MethodView):
             user = service.refresh_user_from_token(data["refresh_token"])
         else:
             verify_jwt_in_request(refresh=True)
-            user = service.refresh_user_from_token(_raw_refresh_token())
+            user = service.refresh_user_from_token(
+                bearer_or_cookie_token("JWT_REFRESH_COOKIE_NAME", "refresh_token_cookie") or ""
+            )
         tokens = service.issue_tokens(user, with_refresh=False)
         body = {
             "success": True, "data": tokens, "token": tokens["access_token"], **tokens, "message": "Token refreshed"
@@ -176,13 +178,6 @@ class Refresh(MethodView):
         response = jsonify(body)
         set_access_cookies(response, tokens["access_token"])
         return response
-
-
-def _raw_refresh_token():
-    header = request.headers.get("Authorization", "")
-    if header[:7].lower() == "bearer ":
-        return header[7:].strip()
-    return request.cookies.get(current_app.config.get("JWT_REFRESH_COOKIE_NAME", "refresh_token_cookie"), "")
 
 
 @blp.route("/logout")
